@@ -37,15 +37,28 @@ from omegaconf import MISSING, DictConfig
 from sklearn.model_selection import train_test_split
 
 from mlpkit.cli import hydra_entry
-from mlpkit.config import (OptimizerConfig, TrainingConfig, check_activation, check_fraction,
-                           check_layer_widths,
-                           check_optimizer, check_positive, check_training, make_optimizer)
+from mlpkit.config import (
+    OptimizerConfig,
+    TrainingConfig,
+    check_activation,
+    check_fraction,
+    check_layer_widths,
+    check_optimizer,
+    check_positive,
+    check_training,
+    make_optimizer,
+)
 from mlpkit.datasets import load_boston_housing
 from mlpkit.plotting import plot_learning_curves
 from mlpkit.reports import markdown_table
 from mlpkit.runs import create_run_dir, save_config, seed_everything, timed, write_metrics
-from mlpkit.training import (best_epoch, distribution_strategy, diverged,
-                             history_by_metric_name, standard_callbacks)
+from mlpkit.training import (
+    best_epoch,
+    distribution_strategy,
+    diverged,
+    history_by_metric_name,
+    standard_callbacks,
+)
 
 log = logging.getLogger(__name__)
 LOGGED_METRICS = ["train/loss", "train/mae", "val/loss", "val/mae"]
@@ -98,14 +111,16 @@ def prepare_data(cfg: DictConfig) -> dict[str, Any]:
     data = cfg.data
     (x_full, y_full), (x_test, y_test) = load_boston_housing(data.test_split, data.keras_seed)
     x_train, x_val, y_train, y_val = train_test_split(
-        x_full, y_full, test_size=data.val_fraction, random_state=data.split_seed)
+        x_full, y_full, test_size=data.val_fraction, random_state=data.split_seed
+    )
     if data.standardize:
         mean, std = x_train.mean(axis=0), x_train.std(axis=0)
         x_train, x_val, x_test = ((x - mean) / std for x in (x_train, x_val, x_test))
 
     def dataset(x: np.ndarray, y: np.ndarray, shuffle: bool) -> tf.data.Dataset:
         ds = tf.data.Dataset.from_tensor_slices(
-            (x.astype(np.float32), y.astype(np.float32).reshape(-1, 1)))
+            (x.astype(np.float32), y.astype(np.float32).reshape(-1, 1))
+        )
         if shuffle:
             ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
         return ds.batch(data.batch_size).prefetch(tf.data.AUTOTUNE)
@@ -124,8 +139,10 @@ def build_model(cfg: DictConfig, num_features: int) -> keras.Sequential:
     layers: list[keras.layers.Layer] = [keras.Input(shape=(num_features,), name="features")]
     if cfg.model.input_batchnorm:
         layers.append(keras.layers.BatchNormalization(name="input_batchnorm"))
-    layers += [keras.layers.Dense(units, activation=cfg.model.activation, name=f"hidden_{i}")
-               for i, units in enumerate(cfg.model.hidden_units, start=1)]
+    layers += [
+        keras.layers.Dense(units, activation=cfg.model.activation, name=f"hidden_{i}")
+        for i, units in enumerate(cfg.model.hidden_units, start=1)
+    ]
     layers.append(keras.layers.Dense(1, name="price"))
     model = keras.Sequential(layers, name="boston_mlp")
     model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
@@ -146,27 +163,49 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     with strategy.scope():
         model = build_model(cfg, data["num_features"])
     with timed() as fit_time:
-        fitted = model.fit(data["train"], validation_data=data["val"], epochs=cfg.training.epochs,
-                           callbacks=standard_callbacks(run_dir, cfg.training),
-                           shuffle=False,  # tf.data already reshuffles every epoch
-                           verbose=cfg.training.verbose)
+        fitted = model.fit(
+            data["train"],
+            validation_data=data["val"],
+            epochs=cfg.training.epochs,
+            callbacks=standard_callbacks(run_dir, cfg.training),
+            shuffle=False,  # tf.data already reshuffles every epoch
+            verbose=cfg.training.verbose,
+        )
     history = history_by_metric_name(fitted.history)
     val_mse, val_mae = model.evaluate(data["val"], verbose=0)
     test_mse, test_mae = model.evaluate(data["test"], verbose=0)
     metrics = {
-        "val/mse": val_mse, "val/mae": val_mae, "test/mse": test_mse, "test/mae": test_mae,
+        "val/mse": val_mse,
+        "val/mae": val_mae,
+        "test/mse": test_mse,
+        "test/mae": test_mae,
         "best_epoch": best_epoch(history, cfg.training.early_stopping.monitor),
-        "epochs_run": len(history["train/loss"]), "diverged": diverged(history), "wall_time_s": fit_time["seconds"],
-        "num_replicas": strategy.num_replicas_in_sync, **{f"rows/{k}": v for k, v in data["sizes"].items()},
+        "epochs_run": len(history["train/loss"]),
+        "diverged": diverged(history),
+        "wall_time_s": fit_time["seconds"],
+        "num_replicas": strategy.num_replicas_in_sync,
+        **{f"rows/{k}": v for k, v in data["sizes"].items()},
     }
     pd.DataFrame(history, index=pd.RangeIndex(1, metrics["epochs_run"] + 1, name="epoch")).to_csv(
-        run_dir / "history.csv")
-    plot_learning_curves(history, {"loss": "MSE", "mae": "MAE"}, run_dir / "learning_curves.png",
-                         best_epoch=metrics["best_epoch"])
+        run_dir / "history.csv"
+    )
+    plot_learning_curves(
+        history,
+        {"loss": "MSE", "mae": "MAE"},
+        run_dir / "learning_curves.png",
+        best_epoch=metrics["best_epoch"],
+    )
     write_metrics(metrics, run_dir)
     write_report(cfg, metrics, data["train"].element_spec, run_dir)
-    log.info("val/mae %.3f  val/mse %.3f  best epoch %d of %d  (%.1f s)  → %s", val_mae, val_mse,
-             metrics["best_epoch"], metrics["epochs_run"], fit_time["seconds"], run_dir)
+    log.info(
+        "val/mae %.3f  val/mse %.3f  best epoch %d of %d  (%.1f s)  → %s",
+        val_mae,
+        val_mse,
+        metrics["best_epoch"],
+        metrics["epochs_run"],
+        fit_time["seconds"],
+        run_dir,
+    )
     return {**metrics, "run_dir": str(run_dir)}
 
 
@@ -176,27 +215,46 @@ def variant_name(cfg: DictConfig) -> str:
     return "standardised inputs" if cfg.data.standardize else "raw inputs"
 
 
-def write_report(cfg: DictConfig, metrics: dict[str, Any], element_spec: Any, run_dir: Path) -> None:
-    inputs = ("standardised with the training part's statistics" if cfg.data.standardize
-              else "raw")
-    widths = ["13", *(["BatchNorm"] if cfg.model.input_batchnorm else []),
-              *map(str, cfg.model.hidden_units), "1"]
-    outcome = (f"Validation numbers are those of the restored best weights (epoch "
-               f"{metrics['best_epoch']}); the test set (102 rows) was used once, after training.")
+def write_report(
+    cfg: DictConfig, metrics: dict[str, Any], element_spec: Any, run_dir: Path
+) -> None:
+    inputs = "standardised with the training part's statistics" if cfg.data.standardize else "raw"
+    widths = [
+        "13",
+        *(["BatchNorm"] if cfg.model.input_batchnorm else []),
+        *map(str, cfg.model.hidden_units),
+        "1",
+    ]
+    outcome = (
+        f"Validation numbers are those of the restored best weights (epoch "
+        f"{metrics['best_epoch']}); the test set (102 rows) was used once, after training."
+    )
     if metrics["diverged"]:
-        outcome = (f"**Training diverged**: the loss was NaN or infinite within epoch "
-                   f"{metrics['epochs_run']} and TerminateOnNaN stopped it, so no model was kept "
-                   "and the metrics are NaN.")
-    rows = [[name, metrics[name]] for name in
-            ("val/mse", "val/mae", "test/mse", "test/mae", "best_epoch", "epochs_run", "wall_time_s")]
+        outcome = (
+            f"**Training diverged**: the loss was NaN or infinite within epoch "
+            f"{metrics['epochs_run']} and TerminateOnNaN stopped it, so no model was kept "
+            "and the metrics are NaN."
+        )
+    rows = [
+        [name, metrics[name]]
+        for name in (
+            "val/mse",
+            "val/mae",
+            "test/mse",
+            "test/mae",
+            "best_epoch",
+            "epochs_run",
+            "wall_time_s",
+        )
+    ]
     (run_dir / "report.md").write_text(f"""# Boston housing MLP: {variant_name(cfg)}
 
-Model {' → '.join(widths)} ({cfg.model.activation}),
+Model {" → ".join(widths)} ({cfg.model.activation}),
 {cfg.optimizer.name} (learning rate {cfg.optimizer.learning_rate}), seed {cfg.seed};
 inputs {inputs}.
 {outcome}
 
-{markdown_table(['metric', 'value'], rows)}
+{markdown_table(["metric", "value"], rows)}
 
 ![learning curves](learning_curves.png)
 

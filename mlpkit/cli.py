@@ -33,8 +33,14 @@ def one_line(error: BaseException) -> str:
         first = text[0].strip().rstrip(".") if text else type(error).__name__
         if first and first not in parts:
             parts.append(first)
-        full_key = next((line.split(":", 1)[1].strip() for line in text
-                         if line.strip().startswith("full_key:")), "")
+        full_key = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in text
+                if line.strip().startswith("full_key:")
+            ),
+            "",
+        )
         if full_key and all(full_key not in p for p in parts):
             parts.append(f"key {full_key}")
         error = error.__cause__ or error.__context__

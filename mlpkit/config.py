@@ -87,7 +87,9 @@ def check_positive(cfg: DictConfig, *keys: str, allow_zero: bool = False) -> Non
 def check_fraction(cfg: DictConfig, key: str, *, low_open: bool = True) -> None:
     value = _select(cfg, key)
     if not ((0 < value if low_open else 0 <= value) and value < 1):
-        raise ConfigError(f"{key}={value} is impossible: it must lie in {'(' if low_open else '['}0, 1)")
+        raise ConfigError(
+            f"{key}={value} is impossible: it must lie in {'(' if low_open else '['}0, 1)"
+        )
 
 
 def check_choice(cfg: DictConfig, key: str, choices: list[str]) -> None:
@@ -112,8 +114,10 @@ def check_activation(cfg: DictConfig, key: str) -> None:
     try:
         keras.activations.get(name)
     except (ValueError, TypeError):
-        raise ConfigError(f"{key}={name!r} is not a Keras activation: use e.g. relu, tanh, "
-                          "sigmoid, swish, gelu, elu, selu, linear") from None
+        raise ConfigError(
+            f"{key}={name!r} is not a Keras activation: use e.g. relu, tanh, "
+            "sigmoid, swish, gelu, elu, selu, linear"
+        ) from None
 
 
 def check_optimizer(cfg: DictConfig, key: str = "optimizer") -> None:
@@ -125,8 +129,10 @@ def check_optimizer(cfg: DictConfig, key: str = "optimizer") -> None:
     accepted = inspect.signature(_optimizer_classes()[opt.name]).parameters
     for option, unset in (("momentum", 0.0), ("nesterov", False)):
         if opt[option] != unset and option not in accepted:
-            raise ConfigError(f"{key}.{option}={opt[option]} does not apply to {opt.name}: "
-                              f"set {key}.{option}={unset} or choose an optimizer that takes it")
+            raise ConfigError(
+                f"{key}.{option}={opt[option]} does not apply to {opt.name}: "
+                f"set {key}.{option}={unset} or choose an optimizer that takes it"
+            )
 
 
 def check_training(cfg: DictConfig, logged_metrics: list[str], key: str = "training") -> None:

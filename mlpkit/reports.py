@@ -25,6 +25,6 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """The same table aligned for a terminal."""
     cells = [list(header)] + [[format_number(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -38,16 +38,19 @@ def distribution_strategy(name: str, cpu_devices: int = 2) -> tf.distribute.Stra
     (cpu,) = tf.config.list_physical_devices("CPU")
     try:
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+            cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices
+        )
     except RuntimeError:  # TensorFlow already initialised: usable only if the split is there
         pass
     devices = [device.name for device in tf.config.list_logical_devices("CPU")]
     if len(devices) != cpu_devices:
         raise ConfigError(
             f"training.strategy=mirrored needs {cpu_devices} logical CPU devices but TensorFlow "
-            f"was already initialised with {len(devices)}: start the run in a fresh process")
+            f"was already initialised with {len(devices)}: start the run in a fresh process"
+        )
     return tf.distribute.MirroredStrategy(
-        devices=devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+        devices=devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
 
 
 class BestModelCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -68,23 +71,31 @@ def standard_callbacks(run_dir: Path, training: DictConfig) -> list[keras.callba
     early = training.early_stopping
     monitor = keras_metric_name(early.monitor)
     callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"),
-                                    histogram_freq=training.histogram_freq, write_graph=False),
-        BestModelCheckpoint(str(run_dir / "best_model.keras"), monitor=monitor,
-                            save_best_only=True),
+        keras.callbacks.TensorBoard(
+            log_dir=str(run_dir / "tensorboard"),
+            histogram_freq=training.histogram_freq,
+            write_graph=False,
+        ),
+        BestModelCheckpoint(
+            str(run_dir / "best_model.keras"), monitor=monitor, save_best_only=True
+        ),
         keras.callbacks.TerminateOnNaN(),
     ]
     if early.enabled:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=early.patience,
-            restore_best_weights=early.restore_best_weights))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=early.patience,
+                restore_best_weights=early.restore_best_weights,
+            )
+        )
     if training.backup_and_restore:
         callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
     return callbacks
 
 
 def history_by_metric_name(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Keras's history keys renamed to the suite's: ``loss`` → ``train/loss``, ``val_mae`` → ``val/mae``."""
+    """Keras's history renamed: ``loss`` → ``train/loss``, ``val_mae`` → ``val/mae``."""
     renamed = {}
     for key, values in history.items():
         name = f"val/{key[4:]}" if key.startswith("val_") else f"train/{key}"
