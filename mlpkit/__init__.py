@@ -4,3 +4,8 @@
 (Hydra command line), ``runs`` (run folders, seeding, metrics.json), ``training`` (strategy,
 callbacks), ``plotting`` and ``reports``.
 """
+
+import os
+
+# TensorFlow's C++ INFO and WARNING lines (CUDA probing, CPU features) drown the suite's output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -31,7 +31,7 @@ def one_line(error: BaseException) -> str:
     while error is not None:
         text = str(error).strip().splitlines()
         first = text[0].strip().rstrip(".") if text else type(error).__name__
-        if first and first not in parts:
+        if first and first not in parts and "$VALUE" not in first:  # OmegaConf's raw template
             parts.append(first)
         full_key = next(
             (
@@ -61,8 +61,8 @@ def hydra_entry(config_name: str, run: Callable[[DictConfig], Any]) -> None:
     except USER_ERRORS as error:
         if user_wants_traceback:
             raise
-        hint = f" (see `python -m experiments.{config_name} --cfg job` for every key)"
-        if isinstance(error, DataFileError):
-            hint = ""
+        hint = ""
+        if not isinstance(error, (ConfigError, DataFileError)):  # a key or type Hydra rejected
+            hint = f" (see `python -m experiments.{config_name} --cfg job` for every key)"
         print(f"error: {one_line(error)}{hint}", file=sys.stderr)
         sys.exit(2)

@@ -2,9 +2,11 @@
 
 The callbacks are Keras's own, configured once (:class:`mlpkit.config.TrainingConfig`):
 
-* ``TensorBoard`` writes ``<run>/tensorboard/{train,validation}`` (per-epoch scalars; weight
-  histograms every ``histogram_freq`` epochs);
-* ``ModelCheckpoint`` keeps the best model by the monitored metric in ``<run>/best_model.keras``;
+* :class:`mlpkit.tensorboard.TensorBoard` (Keras's, minus its eager overhead) writes
+  ``<run>/tensorboard/{train,validation}``: per-epoch scalars, weight histograms every
+  ``histogram_freq`` epochs;
+* :class:`BestModelCheckpoint` (Keras's ``ModelCheckpoint``, never keeping a NaN model) keeps
+  the best model by the monitored metric in ``<run>/best_model.keras``;
 * ``EarlyStopping`` stops after ``patience`` epochs without improvement and restores the best
   weights at the end of training (Keras 3 restores even when patience never ran out);
 * ``TerminateOnNaN`` ends a run whose loss has diverged instead of training NaNs to the end;
@@ -26,6 +28,7 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from mlpkit.config import ConfigError, keras_metric_name
+from mlpkit.tensorboard import TensorBoard
 
 
 def distribution_strategy(name: str, cpu_devices: int = 2) -> tf.distribute.Strategy:
@@ -71,7 +74,7 @@ def standard_callbacks(run_dir: Path, training: DictConfig) -> list[keras.callba
     early = training.early_stopping
     monitor = keras_metric_name(early.monitor)
     callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.TensorBoard(
+        TensorBoard(
             log_dir=str(run_dir / "tensorboard"),
             histogram_freq=training.histogram_freq,
             write_graph=False,
