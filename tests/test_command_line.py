@@ -19,8 +19,9 @@ def _metrics_files(root: Path) -> list[Path]:
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path: Path, compose) -> None:
     """`mirrored` splits the CPU in two (possible only before TF starts, so a fresh process)."""
-    result = run_module("experiments.boston_housing", "training.strategy=mirrored",
-                        *SHORT, f"log_dir={tmp_path}")
+    result = run_module(
+        "experiments.boston_housing", "training.strategy=mirrored", *SHORT, f"log_dir={tmp_path}"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     (metrics_file,) = _metrics_files(tmp_path)
     mirrored = json.loads(metrics_file.read_text())
@@ -33,9 +34,14 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path: Path, compose) -> None:
 
 
 def test_sweep_writes_one_folder_per_job(tmp_path: Path) -> None:
-    result = run_module("experiments.boston_housing", "-m", "seed=0,1",
-                        "training.epochs=2", "training.early_stopping.enabled=false",
-                        f"log_dir={tmp_path}")
+    result = run_module(
+        "experiments.boston_housing",
+        "-m",
+        "seed=0,1",
+        "training.epochs=2",
+        "training.early_stopping.enabled=false",
+        f"log_dir={tmp_path}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     (sweep_dir,) = (tmp_path / "boston_housing").iterdir()
     assert (sweep_dir / "multirun.yaml").is_file()
