@@ -1,4 +1,5 @@
-"""Figures written into run folders (PNG, matplotlib's non-interactive Agg backend)."""
+"""Figures written into run folders (PNG, matplotlib's non-interactive Agg backend): learning
+curves, activation histograms."""
 
 from __future__ import annotations
 
@@ -61,5 +62,56 @@ def plot_learning_curves(
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_activation_histograms(
+    activations: list, initializer: str, activation: str, path: Path
+) -> Path:
+    """Normalised density histograms of each hidden layer's activations, one colour a layer."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, values in enumerate(activations, start=1):
+        ax.hist(
+            np.ravel(values),
+            bins=100,
+            density=True,
+            histtype="step",
+            linewidth=1.4,
+            label=f"layer {k} ({np.size(values) // max(1, np.shape(values)[0])} units)",
+        )
+    ax.set(
+        title=f"{activation} activations, {initializer} initialisation",
+        xlabel="h",
+        ylabel="density",
+    )
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_activation_overlay(samples: dict[str, list], activation: str, path: Path) -> Path:
+    """One panel per layer, the initialisations overlaid."""
+    layers = len(next(iter(samples.values())))
+    fig, axes = plt.subplots(1, layers, figsize=(3.2 * layers, 3.4), sharey=True, squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        for initializer, per_layer in samples.items():
+            ax.hist(
+                np.ravel(per_layer[k]),
+                bins=80,
+                range=(-1, 1) if activation == "tanh" else None,
+                density=True,
+                histtype="step",
+                label=initializer,
+            )
+        ax.set(title=f"layer {k + 1}", xlabel="h")
+        ax.set_yscale("log")
+    axes[0][0].set_ylabel("density")
+    axes[0][-1].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
