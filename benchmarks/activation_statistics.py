@@ -54,8 +54,12 @@ def measure(variant: str) -> dict[str, float]:
         for init in INITS:
             fan_in, layers = 1024, []
             for k, width in enumerate(WIDTHS):
-                layers.append((tf.Variable(sample_kernel(init, fan_in, width, SEED + k)),
-                               tf.Variable(tf.zeros([width]))))
+                layers.append(
+                    (
+                        tf.Variable(sample_kernel(init, fan_in, width, SEED + k)),
+                        tf.Variable(tf.zeros([width])),
+                    )
+                )
                 fan_in = width
             networks[init] = layers
         for layers in networks.values():
@@ -74,14 +78,20 @@ def main() -> None:
         return
     results = {}
     for variant in VARIANTS:
-        child = subprocess.run([sys.executable, "-m", "benchmarks.activation_statistics",
-                                "--variant", variant], capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.activation_statistics", "--variant", variant],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[variant] = json.loads(child.stdout.strip().splitlines()[-1])
     reference = results["sample only"]["seconds"]
     print(f"{'variant':18s} {'seconds':>8s} {'/ sample only':>14s} {'peak RSS MiB':>13s}")
     for variant, r in results.items():
-        print(f"{variant:18s} {r['seconds']:8.2f} {r['seconds'] / reference:14.3f} "
-              f"{r['peak_rss_mib']:13.0f}")
+        print(
+            f"{variant:18s} {r['seconds']:8.2f} {r['seconds'] / reference:14.3f} "
+            f"{r['peak_rss_mib']:13.0f}"
+        )
     print("targets: forward / sample only <= 1.2, peak RSS <= 1536 MiB (1.5 GB)")
 
 

@@ -35,6 +35,7 @@ class OptimizerConfig:
     learning_rate: float = MISSING
     momentum: float = 0.0  # sgd and rmsprop only
     nesterov: bool = False  # sgd only
+    schedule: str = "constant"  # constant | cosine (decays to 0 over the whole training)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class TrainingConfig:
     histogram_freq: int = MISSING  # TensorBoard weight histograms every N epochs; 0 = off
     backup_and_restore: bool = MISSING  # keras.callbacks.BackupAndRestore in the run folder
     verbose: int = 0  # Keras fit verbosity
+    steps_per_execution: int = 1  # training steps per compiled call (less Python per step)
 
 
 def _optimizer_classes() -> dict[str, type]:
@@ -126,6 +128,7 @@ def check_optimizer(cfg: DictConfig, key: str = "optimizer") -> None:
     check_positive(cfg, f"{key}.learning_rate")
     if not 0 <= opt.momentum < 1:
         raise ConfigError(f"{key}.momentum={opt.momentum} is impossible: it must lie in [0, 1)")
+    check_choice(cfg, f"{key}.schedule", ["constant", "cosine"])
     accepted = inspect.signature(_optimizer_classes()[opt.name]).parameters
     for option, unset in (("momentum", 0.0), ("nesterov", False)):
         if opt[option] != unset and option not in accepted:
@@ -137,7 +140,7 @@ def check_optimizer(cfg: DictConfig, key: str = "optimizer") -> None:
 
 def check_training(cfg: DictConfig, logged_metrics: list[str], key: str = "training") -> None:
     """Checks of :class:`TrainingConfig`; ``logged_metrics`` are the names fit will log."""
-    check_positive(cfg, f"{key}.epochs", f"{key}.cpu_devices")
+    check_positive(cfg, f"{key}.epochs", f"{key}.cpu_devices", f"{key}.steps_per_execution")
     check_positive(cfg, f"{key}.histogram_freq", allow_zero=True)
     check_choice(cfg, f"{key}.strategy", ["none", "mirrored"])
     early = _select(cfg, f"{key}.early_stopping")
@@ -146,9 +149,17 @@ def check_training(cfg: DictConfig, logged_metrics: list[str], key: str = "train
         check_choice(cfg, f"{key}.early_stopping.monitor", logged_metrics)
 
 
-def make_optimizer(opt: DictConfig) -> Any:
-    """The Keras optimizer an :class:`OptimizerConfig` describes (checked by check_optimizer)."""
-    options: dict[str, Any] = {"learning_rate": opt.learning_rate}
+def make_optimizer(opt: DictConfig, total_steps: int | None = None) -> Any:
+    """The Keras optimizer an :class:`OptimizerConfig` describes (checked by check_optimizer);
+    ``total_steps`` is the length of a ``cosine`` schedule."""
+    import keras
+
+    learning_rate: Any = opt.learning_rate
+    if opt.schedule == "cosine":
+        if not total_steps:
+            raise ConfigError("optimizer.schedule=cosine needs the number of training steps")
+        learning_rate = keras.optimizers.schedules.CosineDecay(opt.learning_rate, total_steps)
+    options: dict[str, Any] = {"learning_rate": learning_rate}
     accepted = inspect.signature(_optimizer_classes()[opt.name]).parameters
     options.update({k: opt[k] for k in ("momentum", "nesterov") if k in accepted})
     return _optimizer_classes()[opt.name](**options)

@@ -1,8 +1,9 @@
 """Figures written into run folders (PNG, matplotlib's non-interactive Agg backend): learning
-curves, activation histograms."""
+curves, activation histograms, confusion matrices, image grids."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -111,6 +112,50 @@ def plot_activation_overlay(samples: dict[str, list], activation: str, path: Pat
         ax.set_yscale("log")
     axes[0][0].set_ylabel("density")
     axes[0][-1].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrix(matrix: np.ndarray, path: Path, title: str) -> Path:
+    """Counts per (true, predicted) class, with the counts written in the cells."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    image = ax.imshow(np.log1p(matrix), cmap="Blues")
+    classes = range(matrix.shape[0])
+    for i in classes:
+        for j in classes:
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if matrix[i, j] > matrix.max() / 3 else "black",
+            )
+    ax.set(
+        xticks=list(classes), yticks=list(classes), xlabel="predicted", ylabel="true", title=title
+    )
+    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_misclassified(
+    images: np.ndarray, true: np.ndarray, predicted: np.ndarray, path: Path, columns: int = 8
+) -> Path:
+    """A grid of images titled ``true → predicted``."""
+    rows = max(1, math.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.6 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, t, p in zip(axes.flat, images, true, predicted, strict=False):
+        ax.imshow(image, cmap="gray_r")
+        ax.set_title(f"{t} → {p}", fontsize=9, color="red")
+    fig.suptitle("misclassified test digits (true → predicted)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -13,14 +13,22 @@ model (30 ms of training per epoch):
   no-op because no writer records then, 0.8 ms per batch. Here those calls are skipped.
 
 Files and tags are exactly Keras's (a test compares them).
+
+:func:`write_hparams` and :func:`write_final_metrics` put a run's hyperparameters and final
+metrics where TensorBoard's HParams tab finds them, so the runs of a sweep compare there.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
+from omegaconf import OmegaConf
 from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+from tensorboard.plugins.hparams import api as hp
 
 
 class TensorBoard(keras.callbacks.TensorBoard):
@@ -46,3 +54,25 @@ class TensorBoard(keras.callbacks.TensorBoard):
         with self._train_writer.as_default():
             tf.summary.experimental.write_raw_pb(tf.constant(protos), step=epoch)
         self._train_writer.flush()
+
+
+def flat_hparams(cfg: Any, keys: list[str]) -> dict[str, bool | int | float | str]:
+    """Config values as HParams accepts them (lists become comma-separated strings)."""
+    values: dict[str, bool | int | float | str] = {}
+    for key in keys:
+        value = OmegaConf.select(cfg, key)
+        values[key] = ",".join(map(str, value)) if OmegaConf.is_list(value) else value
+    return values
+
+
+def write_hparams(log_dir: Path, hparams: dict[str, bool | int | float | str]) -> None:
+    """The run's hyperparameters for TensorBoard's HParams tab (a session-start summary)."""
+    with tf.summary.create_file_writer(str(log_dir)).as_default():
+        hp.hparams(hparams)
+
+
+def write_final_metrics(log_dir: Path, metrics: dict[str, float], step: int) -> None:
+    """Final metrics as scalars beside the HParams summary, so the HParams tab lists them."""
+    with tf.summary.create_file_writer(str(log_dir)).as_default():
+        for name, value in metrics.items():
+            tf.summary.scalar(name, value, step=step)

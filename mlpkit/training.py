@@ -20,6 +20,7 @@ split into ``cpu_devices`` logical devices (this must happen before TensorFlow i
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import keras
@@ -28,6 +29,7 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from mlpkit.config import ConfigError, keras_metric_name
+from mlpkit.resume import EPOCH_LOG, EpochSeededDropout
 from mlpkit.tensorboard import TensorBoard
 
 
@@ -69,8 +71,27 @@ class BestModelCheckpoint(keras.callbacks.ModelCheckpoint):
             super().on_epoch_end(epoch, logs)
 
 
-def standard_callbacks(run_dir: Path, training: DictConfig) -> list[keras.callbacks.Callback]:
-    """TensorBoard, best-model checkpoint, early stopping and backup, as configured."""
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds ``epoch_seconds`` (the epoch's wall time, validation included) to the epoch logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._start
+
+
+def standard_callbacks(
+    run_dir: Path, training: DictConfig, monitor_best: float | None = None
+) -> list[keras.callbacks.Callback]:
+    """TensorBoard, best-model checkpoint, early stopping and backup, as configured.
+
+    With ``backup_and_restore`` the run is resumable (:mod:`mlpkit.resume`): epochs are also
+    logged to ``epochs.csv`` (appending, with their wall time), dropout is seeded per epoch, and
+    ``monitor_best``, the best monitored value before a restart, keeps the checkpoint from
+    replacing a better model saved before it.
+    """
     early = training.early_stopping
     monitor = keras_metric_name(early.monitor)
     callbacks: list[keras.callbacks.Callback] = [
@@ -80,7 +101,10 @@ def standard_callbacks(run_dir: Path, training: DictConfig) -> list[keras.callba
             write_graph=False,
         ),
         BestModelCheckpoint(
-            str(run_dir / "best_model.keras"), monitor=monitor, save_best_only=True
+            str(run_dir / "best_model.keras"),
+            monitor=monitor,
+            save_best_only=True,
+            initial_value_threshold=monitor_best,
         ),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -92,8 +116,16 @@ def standard_callbacks(run_dir: Path, training: DictConfig) -> list[keras.callba
                 restore_best_weights=early.restore_best_weights,
             )
         )
+    # After TensorBoard and the checkpoint (their cost counts), before the log that records it.
+    callbacks.append(EpochSeconds())
     if training.backup_and_restore:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+        callbacks += [
+            EpochSeededDropout(),
+            keras.callbacks.CSVLogger(str(run_dir / EPOCH_LOG), append=True),
+            # after the log line, so a kill between the two repeats the epoch rather than
+            # losing its line; double_checkpoint: a kill while saving falls back one epoch
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True),
+        ]
     return callbacks
 
 
@@ -101,7 +133,10 @@ def history_by_metric_name(history: dict[str, list[float]]) -> dict[str, list[fl
     """Keras's history renamed: ``loss`` → ``train/loss``, ``val_mae`` → ``val/mae``."""
     renamed = {}
     for key, values in history.items():
-        name = f"val/{key[4:]}" if key.startswith("val_") else f"train/{key}"
+        if key == "epoch_seconds":
+            name = key
+        else:
+            name = f"val/{key[4:]}" if key.startswith("val_") else f"train/{key}"
         renamed[name] = [float(v) for v in values]
     return renamed
 

@@ -63,7 +63,14 @@ def test_run_folder_holds_every_artifact(boston_runs: dict) -> None:
         assert (run_dir / name).is_file(), name
     assert read_metrics(run_dir)["val/mae"] == pytest.approx(metrics["val/mae"])
     history = pd.read_csv(run_dir / "history.csv", index_col="epoch")
-    assert list(history.columns) == ["train/loss", "train/mae", "val/loss", "val/mae"]
+    assert list(history.columns) == [
+        "train/loss",
+        "train/mae",
+        "val/loss",
+        "val/mae",
+        "epoch_seconds",
+    ]
+    assert history["epoch_seconds"].sum() <= metrics["wall_time_s"]
     assert len(history) == metrics["epochs_run"]
     assert history["val/mae"].idxmin() == metrics["best_epoch"]
     assert history["val/mae"].min() == pytest.approx(metrics["val/mae"], rel=1e-5)
