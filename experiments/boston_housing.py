@@ -106,13 +106,37 @@ def check_config(cfg: DictConfig) -> None:
     check_training(cfg, LOGGED_METRICS)
 
 
-def prepare_data(cfg: DictConfig) -> dict[str, Any]:
-    """(a) Keras's training rows split 75/25, standardised by the training part, as tf.data."""
+FEATURES = [
+    "CRIM",
+    "ZN",
+    "INDUS",
+    "CHAS",
+    "NOX",
+    "RM",
+    "AGE",
+    "DIS",
+    "RAD",
+    "TAX",
+    "PTRATIO",
+    "B",
+    "LSTAT",
+]
+
+
+def raw_splits(cfg: DictConfig) -> tuple[np.ndarray, ...]:
+    """x_train, x_val, y_train, y_val (Keras's training rows split 75/25), x_test, y_test."""
     data = cfg.data
     (x_full, y_full), (x_test, y_test) = load_boston_housing(data.test_split, data.keras_seed)
     x_train, x_val, y_train, y_val = train_test_split(
         x_full, y_full, test_size=data.val_fraction, random_state=data.split_seed
     )
+    return x_train, x_val, y_train, y_val, x_test, y_test
+
+
+def prepare_data(cfg: DictConfig) -> dict[str, Any]:
+    """(a) Keras's training rows split 75/25, standardised by the training part, as tf.data."""
+    data = cfg.data
+    x_train, x_val, y_train, y_val, x_test, y_test = raw_splits(cfg)
     if data.standardize:
         mean, std = x_train.mean(axis=0), x_train.std(axis=0)
         x_train, x_val, x_test = ((x - mean) / std for x in (x_train, x_val, x_test))

@@ -1,49 +1,73 @@
-"""The coursework as one job: question 1's three configurations, then question 3.
+"""The coursework as one job: questions 1, 2 and 3 with one seed, and a report that answers them.
 
 Command
-    python -m experiments.coursework [seed=42]      # what `make run` runs
+    python -m experiments.coursework [seed=42]                  # what `make run` runs
+    python -m experiments.coursework report=logs/coursework/<time>   # rewrite a report, no training
 
-Runs ``experiments.boston_housing`` with the default config, ``data.standardize=false`` and
-``data.standardize=false model.input_batchnorm=true`` (each in its own run folder under
-``logs/boston_housing/``), then ``experiments.mnist_gradients``; prints one progress line per
-stage and a comparison table, and writes the tables with links to each run into
-``logs/coursework/<time>/report.md``. About 35 s on the 2-core CPU.
+Runs, in order, Q1(b) ``boston_housing``, Q1(c) with ``data.standardize=false``, Q1(d) with
+BatchNorm on the raw features, Q2 ``activation_statistics`` and Q3 ``mnist_gradients``, each
+in its own run folder, printing one line per stage. A stage that fails is reported (which, and
+why) and the others still run; the report covers the stages that ran and the exit status is 1.
+``logs/coursework/<time>/`` gets ``stages.json`` (what ran where), ``report.md`` (questions in
+order, figures, tables, written answers quoting this run's numbers) and ``report.html`` (the
+same, self-contained). About 45 s on the 2-core CPU.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig
 
+import experiments.activation_statistics as activation_statistics
 import experiments.boston_housing as boston_housing
 import experiments.mnist_gradients as mnist_gradients
-from mlpkit.cli import hydra_entry
-from mlpkit.config import compose_config
-from mlpkit.reports import markdown_table, text_table
-from mlpkit.runs import create_run_dir, save_config, write_metrics
+from mlpkit.cli import hydra_entry, one_line
+from mlpkit.config import ConfigError, compose_config
+from mlpkit.coursework_report import write_report
+from mlpkit.reports import text_table
+from mlpkit.runs import create_run_dir, save_config, timed
 
 log = logging.getLogger(__name__)
 
-Q1_VARIANTS = {
-    "(b) standardised inputs": [],
-    "(c) raw inputs": ["data.standardize=false"],
-    "(d) BatchNorm on raw inputs": ["data.standardize=false", "model.input_batchnorm=true"],
+EXPERIMENTS: dict[str, Callable[[DictConfig], dict[str, Any]]] = {
+    "boston_housing": boston_housing.run,
+    "activation_statistics": activation_statistics.run,
+    "mnist_gradients": mnist_gradients.run,
 }
-STAGES = len(Q1_VARIANTS) + 1  # the Q1 runs, then Q3
-Q3_KEYS = [
-    "output/tape_rel_error",
-    "all_layers/tape_rel_error",
-    "output/fd_max_rel_error",
-    "all_layers/fd_max_abs_error",
-    "passed/output_tape",
-    "passed/output_fd",
+# (key, title, experiment, overrides), in the coursework's order
+STAGES = [
+    ("Q1(b)", "standardised inputs", "boston_housing", []),
+    ("Q1(c)", "raw inputs", "boston_housing", ["data.standardize=false"]),
+    (
+        "Q1(d)",
+        "BatchNorm on raw inputs",
+        "boston_housing",
+        ["data.standardize=false", "model.input_batchnorm=true"],
+    ),
+    ("Q2", "activations at initialisation", "activation_statistics", []),
+    ("Q3", "backpropagation by hand", "mnist_gradients", []),
 ]
-COLUMNS = ["val/mae", "val/mse", "test/mae", "best_epoch", "epochs_run", "wall_time_s"]
+HEADLINE = {
+    "boston_housing": "val/mae",
+    "activation_statistics": "glorot_normal/layer_5/std",
+    "mnist_gradients": "output/tape_rel_error",
+}
+
+
+@dataclass
+class StageOverrides:
+    """Extra overrides for each experiment's stages, e.g. for short test runs."""
+
+    boston_housing: list[str] = field(default_factory=list)
+    activation_statistics: list[str] = field(default_factory=list)
+    mnist_gradients: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -51,47 +75,74 @@ class CourseworkConfig:
     experiment: str = MISSING
     seed: int = MISSING
     log_dir: str = MISSING
+    report: str | None = None  # a finished coursework folder: rewrite its report only
+    stage_overrides: StageOverrides = field(default_factory=StageOverrides)
 
 
 ConfigStore.instance().store(name="coursework_schema", node=CourseworkConfig)
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    results = {}
-    for stage, (name, overrides) in enumerate(Q1_VARIANTS.items(), start=1):
-        print(f"[{stage}/{STAGES}] Q1{name} ...", flush=True)
-        q1 = compose_config(
-            "boston_housing", [f"seed={cfg.seed}", f"log_dir={cfg.log_dir}", *overrides]
+    if cfg.report:
+        folder = Path(cfg.report)
+        if not (folder / "stages.json").is_file():
+            raise ConfigError(f"report={cfg.report}: no coursework folder (stages.json) there")
+        paths = write_report(folder)
+        print(f"report: {paths[0]} and {paths[1]}")
+        return {"report": str(paths[0])}
+    folder = create_run_dir(cfg.log_dir, cfg.experiment)
+    save_config(cfg, folder)
+    records = []
+    for number, (key, title, experiment, overrides) in enumerate(STAGES, start=1):
+        print(f"[{number}/{len(STAGES)}] {key} {title} ({experiment}) ...", flush=True)
+        record: dict[str, Any] = {"key": key, "title": title, "experiment": experiment}
+        try:
+            stage_cfg = compose_config(
+                experiment,
+                [
+                    f"seed={cfg.seed}",
+                    f"log_dir={cfg.log_dir}",
+                    *overrides,
+                    *cfg.stage_overrides[experiment],
+                ],
+            )
+            with timed() as elapsed:
+                metrics = EXPERIMENTS[experiment](stage_cfg)
+            record.update(
+                status="ok",
+                run_dir=metrics["run_dir"],
+                seconds=elapsed["seconds"],
+                headline=metrics.get(HEADLINE[experiment]),
+            )
+        except Exception as error:  # a failed stage is reported; the others still run
+            record.update(status="failed", error=f"{type(error).__name__}: {one_line(error)}")
+            print(f"[{number}/{len(STAGES)}] {key} FAILED: {record['error']}", flush=True)
+        records.append(record)
+        (folder / "stages.json").write_text(
+            json.dumps({"seed": cfg.seed, "stages": records}, indent=2) + "\n"
         )
-        results[name] = boston_housing.run(q1)
-    print(f"[{STAGES}/{STAGES}] Q3 backpropagation by hand ...", flush=True)
-    q3 = mnist_gradients.run(
-        compose_config("mnist_gradients", [f"seed={cfg.seed}", f"log_dir={cfg.log_dir}"])
+    report_md, report_html = write_report(folder)
+    print(
+        text_table(
+            ["stage", "status", "seconds", "headline", "value"],
+            [
+                [
+                    r["key"],
+                    r["status"],
+                    r.get("seconds", float("nan")),
+                    HEADLINE[r["experiment"]],
+                    r.get("headline", "—"),
+                ]
+                for r in records
+            ],
+        )
     )
-    rows = [[name, *(m[c] for c in COLUMNS)] for name, m in results.items()]
-    print(text_table(["Q1 configuration", *COLUMNS], rows))
-    q3_rows = [[key, q3[key]] for key in Q3_KEYS]
-    print(text_table(["Q3 check", "value"], q3_rows))
-    run_dir = create_run_dir(cfg.log_dir, cfg.experiment)
-    save_config(cfg, run_dir)
-    links = "\n".join(
-        f"- {name}: [{m['run_dir']}]({os.path.relpath(m['run_dir'], run_dir)}/report.md)"
-        for name, m in results.items()
-    )
-    (run_dir / "report.md").write_text(
-        f"# Coursework, seed {cfg.seed}\n\n## Question 1: Boston housing\n\n"
-        f"{markdown_table(['configuration', *COLUMNS], rows)}\n\n{links}\n\n"
-        f"## Question 3: backpropagation by hand\n\n"
-        f"{markdown_table(['check', 'value'], q3_rows)}\n\n"
-        f"- [{q3['run_dir']}]({os.path.relpath(q3['run_dir'], run_dir)}/report.md)\n"
-    )
-    metrics = {
-        f"q1{name.split()[0]}/{key}": m[key] for name, m in results.items() for key in COLUMNS
-    }
-    metrics.update({f"q3/{key}": q3[key] for key in Q3_KEYS})
-    write_metrics(metrics, run_dir)
-    print(f"report: {run_dir / 'report.md'}")
-    return metrics
+    print(f"report: {report_md} and {report_html}")
+    failed = [r["key"] for r in records if r["status"] != "ok"]
+    if failed:
+        print(f"error: {len(failed)} stage(s) failed: {', '.join(failed)}", flush=True)
+        raise SystemExit(1)
+    return {"run_dir": str(folder), "stages": records}
 
 
 if __name__ == "__main__":
