@@ -32,7 +32,7 @@ from omegaconf import MISSING, DictConfig
 from mlpkit.activation_statistics import INITIALIZERS, propagate, sample_inputs
 from mlpkit.backprop import ACTIVATIONS
 from mlpkit.cli import hydra_entry
-from mlpkit.config import ConfigError, check_choice, check_layer_widths, check_positive
+from mlpkit.config import ConfigError, RunConfig, check_choice, check_layer_widths, check_positive
 from mlpkit.plotting import plot_activation_histograms, plot_activation_overlay
 from mlpkit.reports import markdown_table
 from mlpkit.runs import create_run_dir, save_config, seed_everything, timed, write_metrics
@@ -41,10 +41,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class ActivationStatisticsConfig:
-    experiment: str = MISSING
-    seed: int = MISSING
-    log_dir: str = MISSING
+class ActivationStatisticsConfig(RunConfig):
     num_examples: int = MISSING
     input_width: int = MISSING
     widths: list[int] = MISSING

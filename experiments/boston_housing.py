@@ -39,6 +39,7 @@ from sklearn.model_selection import train_test_split
 from mlpkit.cli import hydra_entry
 from mlpkit.config import (
     OptimizerConfig,
+    RunConfig,
     TrainingConfig,
     check_activation,
     check_fraction,
@@ -82,10 +83,7 @@ class ModelConfig:
 
 
 @dataclass
-class BostonHousingConfig:
-    experiment: str = MISSING
-    seed: int = MISSING
-    log_dir: str = MISSING
+class BostonHousingConfig(RunConfig):
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)

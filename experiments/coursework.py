@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig
+from omegaconf import DictConfig
 
 import experiments.activation_statistics as activation_statistics
 import experiments.boston_housing as boston_housing
 import experiments.mnist_gradients as mnist_gradients
 from mlpkit.cli import hydra_entry, one_line
-from mlpkit.config import ConfigError, compose_config
+from mlpkit.config import ConfigError, RunConfig, compose_config
 from mlpkit.coursework_report import write_report
 from mlpkit.reports import text_table
 from mlpkit.runs import create_run_dir, save_config, timed
@@ -71,10 +71,7 @@ class StageOverrides:
 
 
 @dataclass
-class CourseworkConfig:
-    experiment: str = MISSING
-    seed: int = MISSING
-    log_dir: str = MISSING
+class CourseworkConfig(RunConfig):
     report: str | None = None  # a finished coursework folder: rewrite its report only
     stage_overrides: StageOverrides = field(default_factory=StageOverrides)
 

@@ -32,7 +32,7 @@ from omegaconf import MISSING, DictConfig
 
 from mlpkit.backprop import ACTIVATIONS, grads, grads_all_layers
 from mlpkit.cli import hydra_entry
-from mlpkit.config import check_choice, check_layer_widths, check_positive
+from mlpkit.config import RunConfig, check_choice, check_layer_widths, check_positive
 from mlpkit.datasets import load_mnist
 from mlpkit.gradient_check import compare, finite_difference_check, tape_gradients
 from mlpkit.reports import markdown_table
@@ -57,10 +57,7 @@ class CheckConfig:
 
 
 @dataclass
-class MnistGradientsConfig:
-    experiment: str = MISSING
-    seed: int = MISSING
-    log_dir: str = MISSING
+class MnistGradientsConfig(RunConfig):
     precision: str = MISSING  # float32 | float64
     num_examples: int = MISSING
     model: ModelConfig = field(default_factory=ModelConfig)

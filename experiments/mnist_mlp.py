@@ -37,6 +37,7 @@ from mlpkit.cli import hydra_entry
 from mlpkit.config import (
     ConfigError,
     OptimizerConfig,
+    RunConfig,
     TrainingConfig,
     check_activation,
     check_choice,
@@ -90,10 +91,7 @@ class LRFindConfig:
 
 
 @dataclass
-class MnistMLPConfig:
-    experiment: str = MISSING
-    seed: int = MISSING
-    log_dir: str = MISSING
+class MnistMLPConfig(RunConfig):
     mode: str = MISSING  # train | lr_find
     resume: str | None = None  # a run folder to continue, with its own config.yaml
     data: DataConfig = field(default_factory=DataConfig)

@@ -30,6 +30,15 @@ class ConfigError(ValueError):
 
 
 @dataclass
+class RunConfig:
+    """The fields every experiment's schema starts with."""
+
+    experiment: str = MISSING  # the run folders go to <log_dir>/<experiment>/
+    seed: int = MISSING
+    log_dir: str = MISSING
+
+
+@dataclass
 class OptimizerConfig:
     name: str = MISSING  # sgd, adam, adamw, rmsprop, nadam
     learning_rate: float = MISSING

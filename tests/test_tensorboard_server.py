@@ -36,12 +36,21 @@ def _free_port() -> int:
 def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tensorboard_logs")
     common = [f"log_dir={root}"]
-    boston_housing.run(compose_config("boston_housing", [*common, "training.epochs=3",
-                                                         "training.early_stopping.enabled=false"]))
-    activation_statistics.run(compose_config(
-        "activation_statistics", [*common, "input_width=32", "widths=[64,64]"]))
-    mnist_mlp.run(compose_config("mnist_mlp", [*common, "data.train_limit=2000",
-                                               "training.epochs=2", "model.hidden_units=[32]"]))
+    boston_housing.run(
+        compose_config(
+            "boston_housing",
+            [*common, "training.epochs=3", "training.early_stopping.enabled=false"],
+        )
+    )
+    activation_statistics.run(
+        compose_config("activation_statistics", [*common, "input_width=32", "widths=[64,64]"])
+    )
+    mnist_mlp.run(
+        compose_config(
+            "mnist_mlp",
+            [*common, "data.train_limit=2000", "training.epochs=2", "model.hidden_units=[32]"],
+        )
+    )
     return root
 
 
@@ -49,9 +58,25 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(log_dir: Path) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", str(log_dir), "--host",
-         "127.0.0.1", "--port", str(port), "--load_fast", "false", "--reload_interval", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(log_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast",
+            "false",
+            "--reload_interval",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -102,8 +127,9 @@ def test_runs_and_scalars_are_served(server: str) -> None:
     boston_val = _run(runs, "boston_housing/", "tensorboard/validation")
     mnist_top = _run(runs, "mnist_mlp/", "tensorboard")
     mnist_train = _run(runs, "mnist_mlp/", "tensorboard/train")
-    tags = _wait_for(server, "/data/plugin/scalars/tags",
-                     lambda t: "test/accuracy" in t.get(mnist_top, {}))
+    tags = _wait_for(
+        server, "/data/plugin/scalars/tags", lambda t: "test/accuracy" in t.get(mnist_top, {})
+    )
     assert {"epoch_loss", "epoch_mae"} <= set(tags[boston_train])
     assert {"epoch_loss", "epoch_mae"} <= set(tags[boston_val])
     assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= set(tags[mnist_train])
@@ -117,21 +143,31 @@ def test_weight_and_activation_histograms_are_served(server: str) -> None:
     runs = _get(server, "/data/runs")
     boston_train = _run(runs, "boston_housing/", "tensorboard/train")
     activations = _run(runs, "activation_statistics/", "tensorboard")
-    tags = _wait_for(server, "/data/plugin/histograms/tags",
-                     lambda t: activations in t and boston_train in t)
+    tags = _wait_for(
+        server, "/data/plugin/histograms/tags", lambda t: activations in t and boston_train in t
+    )
     assert "boston_mlp/hidden_1/kernel/histogram" in tags[boston_train]
-    assert {f"activations/{init}/layer_{k}" for init in
-            ("standard_normal", "glorot_normal", "glorot_uniform") for k in (1, 2)} \
-        <= set(tags[activations])
-    (_, step, buckets), = _get(server, "/data/plugin/histograms/histograms", run=activations,
-                               tag="activations/glorot_normal/layer_2")
+    assert {
+        f"activations/{init}/layer_{k}"
+        for init in ("standard_normal", "glorot_normal", "glorot_uniform")
+        for k in (1, 2)
+    } <= set(tags[activations])
+    ((_, step, buckets),) = _get(
+        server,
+        "/data/plugin/histograms/histograms",
+        run=activations,
+        tag="activations/glorot_normal/layer_2",
+    )
     assert step == 0 and sum(count for *_, count in buckets) == 64
 
 
 def test_hparams_are_served(server: str) -> None:
     request = json.dumps({"experimentName": ""})
-    experiment = _wait_for(server, "/data/plugin/hparams/experiment?" + urllib.parse.urlencode(
-        {"request": request}), lambda e: bool(e.get("hparamInfos")))
+    experiment = _wait_for(
+        server,
+        "/data/plugin/hparams/experiment?" + urllib.parse.urlencode({"request": request}),
+        lambda e: bool(e.get("hparamInfos")),
+    )
     names = {info["name"] for info in experiment["hparamInfos"]}
     assert {"model.hidden_units", "optimizer.learning_rate", "model.dropout"} <= names
     metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
