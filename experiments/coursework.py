@@ -5,7 +5,8 @@ Command
     python -m experiments.coursework report=logs/coursework/<time>   # rewrite a report, no training
 
 Runs, in order, Q1(b) ``boston_housing``, Q1(c) with ``data.standardize=false``, Q1(d) with
-BatchNorm on the raw features, Q2 ``activation_statistics`` and Q3 ``mnist_gradients``, each
+BatchNorm on the raw features, Q2 ``activation_statistics`` (one input, as the coursework, then
+256), Q3 ``mnist_gradients``, each
 in its own run folder, printing one line per stage. A stage that fails is reported (which, and
 why) and the others still run; the report covers the stages that ran and the exit status is 1.
 ``logs/coursework/<time>/`` gets ``stages.json`` (what ran where), ``report.md`` (questions in
@@ -52,6 +53,7 @@ STAGES = [
         ["data.standardize=false", "model.input_batchnorm=true"],
     ),
     ("Q2", "activations at initialisation", "activation_statistics", []),
+    ("Q2+", "the same over 256 inputs", "activation_statistics", ["num_examples=256"]),
     ("Q3", "backpropagation by hand", "mnist_gradients", []),
 ]
 HEADLINE = {

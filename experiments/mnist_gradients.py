@@ -116,7 +116,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     # (c), (d): the output layer's gradients by hand, for the first examples.
     grad_kernel, grad_bias = grads(model, inputs, targets)
-    print(f"∂L/∂K^(out) {tuple(grad_kernel.shape)}, ‖·‖ = {float(tf.norm(grad_kernel)):.6g}")
+    print(
+        f"∂L/∂K^(out) {tuple(grad_kernel.shape)}, ‖·‖ = {float(tf.norm(grad_kernel)):.6g} "
+        "(all entries in gradients.npz):"
+    )
+    print(np.array2string(grad_kernel.numpy(), precision=4, threshold=100, edgeitems=3))
     print(
         f"∂L/∂b^(out) {tuple(grad_bias.shape)} =", np.array2string(grad_bias.numpy(), precision=5)
     )

@@ -246,6 +246,7 @@ def train(
         "fit_seconds_this_process": fit_time["seconds"],
         "confusion_matrix": matrix.tolist(),
     }
+    model.save(run_dir / "last_model.keras")  # the last state (Keras deletes its backup)
     write_final_metrics(
         run_dir / "tensorboard",
         {"test/accuracy": test_accuracy, "test/loss": test_loss},

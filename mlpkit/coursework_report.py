@@ -181,7 +181,8 @@ def batchnorm_answer(base: dict, bn: dict) -> str:
     return text
 
 
-def q2_section(stage: dict | None, folder: Path) -> str:
+def q2_section(stage: dict | None, folder: Path, many: dict | None = None) -> str:
+    """Q2 for one input (``stage``); ``many``, the same over more inputs, for the limits."""
     parts = ["## Question 2: activations at initialisation\n"]
     missing = _failed(stage, "Q2")
     if missing:
@@ -248,6 +249,18 @@ def q2_section(stage: dict | None, folder: Path) -> str:
             "of a well-conditioned start. With Glorot scaling the factor stays close to 1, so "
             "every layer starts with gradients of similar size. "
         )
+    if many is not None and many["status"] == "ok":
+        more, n = many["metrics"], many["config"].num_examples
+        spans = []
+        for init in many["config"].initializers:
+            sat = [more[f"{init}/layer_{k}/saturated"] for k in layers]
+            std = [more[f"{init}/layer_{k}/std"] for k in layers]
+            spans.append(
+                f"{init} std {min(std):.3f}–{max(std):.3f}, saturated {min(sat):.1%}–{max(sat):.1%}"
+            )
+        parts.append(
+            f"Over {n} inputs (stage Q2+) the same network gives " + "; ".join(spans) + ". "
+        )
     parts.append(
         "Limits: "
         f"{cfg.num_examples} input(s), one seed, zero biases, and only the initial network; "
@@ -296,7 +309,7 @@ def write_report(folder: Path) -> tuple[Path, Path]:
                 f"# Deep-learning coursework: MLPs and backpropagation (seed {seed})",
                 summary,
                 q1_section(by_key, folder),
-                q2_section(by_key.get("Q2"), folder),
+                q2_section(by_key.get("Q2"), folder, by_key.get("Q2+")),
                 q3_section(by_key.get("Q3")),
             ]
         )

@@ -111,6 +111,7 @@ def test_confusion_matrix_and_figures(short_run: dict) -> None:
         "confusion_matrix.png",
         "misclassified.png",
         "best_model.keras",
+        "last_model.keras",
         "report.md",
         "epochs.csv",
     ):
