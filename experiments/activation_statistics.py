@@ -48,6 +48,7 @@ class ActivationStatisticsConfig(RunConfig):
     activation: str = MISSING
     initializers: list[str] = field(default_factory=lambda: MISSING)
     backward: bool = MISSING
+    resample_kernels: bool = MISSING  # backward pass: sample kernels again instead of holding
 
 
 ConfigStore.instance().store(name="activation_statistics_schema", node=ActivationStatisticsConfig)
@@ -77,7 +78,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     with timed() as total:
         for init in cfg.initializers:
             result = propagate(
-                inputs, list(cfg.widths), init, cfg.activation, cfg.seed, cfg.backward
+                inputs,
+                list(cfg.widths),
+                init,
+                cfg.activation,
+                cfg.seed,
+                cfg.backward,
+                cfg.resample_kernels,
             )
             with writer.as_default(step=0):
                 for k, h in enumerate(result["layer_activations"], start=1):

@@ -130,3 +130,12 @@ def test_unknown_initializer(compose, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"initializers\[1\]"):
         run(compose("activation_statistics", ["initializers=[glorot_normal,orthogonalish]"]))
     assert not (tmp_path / "logs").exists()
+
+
+def test_resampled_kernels_give_the_same_backward_pass() -> None:
+    inputs = sample_inputs(3, 40, seed=9)
+    held = propagate(inputs, [96, 64, 32], "glorot_uniform", "tanh", 9, backward=True)
+    again = propagate(
+        inputs, [96, 64, 32], "glorot_uniform", "tanh", 9, backward=True, resample_kernels=True
+    )
+    assert held["backward"] == again["backward"] and held["forward"] == again["forward"]
