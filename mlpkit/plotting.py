@@ -48,7 +48,7 @@ def plot_learning_curves(
                 first = int(epochs[~ok][0])
                 ax.text(
                     0.5,
-                    0.5,
+                    0.55 if split == "train" else 0.45,  # one line each, not on top of another
                     f"{split}: not finite from epoch {first} (diverged)",
                     transform=ax.transAxes,
                     ha="center",
@@ -56,6 +56,8 @@ def plot_learning_curves(
                 )
         if best_epoch:
             ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
+        epochs_logged = max(len(history.get(f"{s}/{metric}", [])) for s in ("train", "val"))
+        ax.set_xlim(0.5, max(epochs_logged, 1) + 0.5)  # epochs, even when nothing is finite
         if log_scale and finite_positive:
             ax.set_yscale("log")
         ax.set(title=title, xlabel="epoch", ylabel=title)
