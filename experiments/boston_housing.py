@@ -53,6 +53,7 @@ from mlpkit.datasets import load_boston_housing
 from mlpkit.plotting import plot_learning_curves
 from mlpkit.reports import markdown_table
 from mlpkit.runs import create_run_dir, save_config, seed_everything, timed, write_metrics
+from mlpkit.tensorboard import flat_hparams, write_final_metrics, write_hparams
 from mlpkit.training import (
     best_epoch,
     distribution_strategy,
@@ -63,6 +64,16 @@ from mlpkit.training import (
 
 log = logging.getLogger(__name__)
 LOGGED_METRICS = ["train/loss", "train/mae", "val/loss", "val/mae"]
+HPARAMS = [
+    "data.standardize",
+    "model.input_batchnorm",
+    "model.hidden_units",
+    "model.activation",
+    "optimizer.name",
+    "optimizer.learning_rate",
+    "data.batch_size",
+    "seed",
+]
 
 
 @dataclass
@@ -218,6 +229,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         best_epoch=metrics["best_epoch"],
     )
     write_metrics(metrics, run_dir)
+    tensorboard = run_dir / "tensorboard"
+    write_hparams(tensorboard, flat_hparams(cfg, HPARAMS))
+    write_final_metrics(
+        tensorboard,
+        {k: metrics[k] for k in ("val/mae", "val/mse", "test/mae") if np.isfinite(metrics[k])},
+        step=metrics["epochs_run"],
+    )
     write_report(cfg, metrics, data["train"].element_spec, run_dir)
     log.info(
         "val/mae %.3f  val/mse %.3f  best epoch %d of %d  (%.1f s)  → %s",

@@ -99,6 +99,9 @@ def test_tensorboard_events_hold_scalars_and_weight_histograms(boston_runs: dict
     assert histograms == {
         f"boston_mlp/{layer}/{w}/histogram" for layer in layers for w in ("kernel", "bias")
     }
+    top = EventAccumulator(str(tensorboard)).Reload()
+    assert "_hparams_/session_start_info" in top.PluginTagToContent("hparams")
+    assert {"val/mae", "val/mse", "test/mae"} <= set(top.Tags()["tensors"])
     epochs = boston_runs["default"]["epochs_run"]
     assert len(val.Tensors("epoch_mae")) == epochs
     assert len(train.Tensors("boston_mlp/hidden_1/kernel/histogram")) == epochs

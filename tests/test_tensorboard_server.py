@@ -170,5 +170,6 @@ def test_hparams_are_served(server: str) -> None:
     )
     names = {info["name"] for info in experiment["hparamInfos"]}
     assert {"model.hidden_units", "optimizer.learning_rate", "model.dropout"} <= names
+    assert {"data.standardize", "model.input_batchnorm"} <= names  # the Q1 run's
     metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
     assert "test/accuracy" in metrics
