@@ -20,7 +20,7 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import MISSING, DictConfig
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -89,14 +89,14 @@ def keras_metric_name(name: str) -> str:
 
 def check_positive(cfg: DictConfig, *keys: str, allow_zero: bool = False) -> None:
     for key in keys:
-        value = _select(cfg, key)
+        value = OmegaConf.select(cfg, key)
         if value < 0 or (value == 0 and not allow_zero):
             bound = ">= 0" if allow_zero else "> 0"
             raise ConfigError(f"{key}={value} is impossible: it must be {bound}")
 
 
 def check_fraction(cfg: DictConfig, key: str, *, low_open: bool = True) -> None:
-    value = _select(cfg, key)
+    value = OmegaConf.select(cfg, key)
     if not ((0 < value if low_open else 0 <= value) and value < 1):
         raise ConfigError(
             f"{key}={value} is impossible: it must lie in {'(' if low_open else '['}0, 1)"
@@ -104,13 +104,13 @@ def check_fraction(cfg: DictConfig, key: str, *, low_open: bool = True) -> None:
 
 
 def check_choice(cfg: DictConfig, key: str, choices: list[str]) -> None:
-    value = _select(cfg, key)
+    value = OmegaConf.select(cfg, key)
     if value not in choices:
         raise ConfigError(f"{key}={value!r} is unknown: choose one of {', '.join(choices)}")
 
 
 def check_layer_widths(cfg: DictConfig, key: str) -> None:
-    widths = _select(cfg, key)
+    widths = OmegaConf.select(cfg, key)
     if not widths:
         raise ConfigError(f"{key} is empty: list at least one layer width, e.g. {key}=[32,16]")
     for i, units in enumerate(widths):
@@ -121,7 +121,7 @@ def check_layer_widths(cfg: DictConfig, key: str) -> None:
 def check_activation(cfg: DictConfig, key: str) -> None:
     import keras
 
-    name = _select(cfg, key)
+    name = OmegaConf.select(cfg, key)
     try:
         keras.activations.get(name)
     except (ValueError, TypeError):
@@ -132,7 +132,7 @@ def check_activation(cfg: DictConfig, key: str) -> None:
 
 
 def check_optimizer(cfg: DictConfig, key: str = "optimizer") -> None:
-    opt = _select(cfg, key)
+    opt = OmegaConf.select(cfg, key)
     check_choice(cfg, f"{key}.name", list(_optimizer_classes()))
     check_positive(cfg, f"{key}.learning_rate")
     if not 0 <= opt.momentum < 1:
@@ -152,7 +152,7 @@ def check_training(cfg: DictConfig, logged_metrics: list[str], key: str = "train
     check_positive(cfg, f"{key}.epochs", f"{key}.cpu_devices", f"{key}.steps_per_execution")
     check_positive(cfg, f"{key}.histogram_freq", allow_zero=True)
     check_choice(cfg, f"{key}.strategy", ["none", "mirrored"])
-    early = _select(cfg, f"{key}.early_stopping")
+    early = OmegaConf.select(cfg, f"{key}.early_stopping")
     check_positive(cfg, f"{key}.early_stopping.patience", allow_zero=True)
     if early.enabled:
         check_choice(cfg, f"{key}.early_stopping.monitor", logged_metrics)
@@ -181,10 +181,3 @@ def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:
         return compose(config_name=name, overrides=overrides)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose(config_name=name, overrides=overrides)
-
-
-def _select(cfg: DictConfig, key: str) -> Any:
-    node: Any = cfg
-    for part in key.split("."):
-        node = node[part]
-    return node
