@@ -53,7 +53,12 @@ from mlpkit.plotting import plot_confusion_matrix, plot_learning_curves, plot_mi
 from mlpkit.resume import epoch_stream, finished_epochs, read_epoch_log
 from mlpkit.runs import create_run_dir, save_config, seed_everything, timed, write_metrics
 from mlpkit.tensorboard import flat_hparams, write_final_metrics, write_hparams
-from mlpkit.training import best_epoch, history_by_metric_name, standard_callbacks
+from mlpkit.training import (
+    best_epoch,
+    higher_is_better,
+    history_by_metric_name,
+    standard_callbacks,
+)
 
 log = logging.getLogger(__name__)
 LOGGED_METRICS = ["train/loss", "train/accuracy", "val/loss", "val/accuracy"]
@@ -208,7 +213,7 @@ def train(
     if first_epoch:
         earlier = history_by_metric_name(read_epoch_log(run_dir).to_dict("list"))
         values = earlier[monitor][:first_epoch]
-        monitor_best = max(values) if "acc" in monitor else min(values)
+        monitor_best = max(values) if higher_is_better(monitor) else min(values)
         log.info("resuming %s after epoch %d", run_dir, first_epoch)
     else:
         write_hparams(run_dir / "tensorboard", flat_hparams(cfg, HPARAMS))

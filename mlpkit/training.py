@@ -141,6 +141,11 @@ def history_by_metric_name(history: dict[str, list[float]]) -> dict[str, list[fl
     return renamed
 
 
+def higher_is_better(monitor: str) -> bool:
+    """Accuracy and AUC improve upwards, losses and errors downwards (EarlyStopping's rule)."""
+    return "acc" in monitor or "auc" in monitor
+
+
 def best_epoch(history: dict[str, list[float]], monitor: str) -> int:
     """The 1-based epoch at which ``monitor`` (suite name) was best, as EarlyStopping judges it.
 
@@ -149,7 +154,7 @@ def best_epoch(history: dict[str, list[float]], monitor: str) -> int:
     values = np.asarray(history[monitor], dtype=float)
     if not np.isfinite(values).any():
         return 0
-    maximise = "acc" in monitor or "auc" in monitor
+    maximise = higher_is_better(monitor)
     values = np.where(np.isfinite(values), values, -np.inf if maximise else np.inf)
     return int(np.argmax(values) if maximise else np.argmin(values)) + 1
 
